@@ -116,4 +116,3 @@ async def present(ctx: Context, command: ParsedCommand) -> None:
         ctx.message("ritual.present_noted", meetings=names, day=timing.format_day(ctx, ctx.locale, day)),
         ephemeral=True,
     )
-

@@ -157,7 +157,9 @@ async def weekly_digest(ctx: JobContext, schedule: Schedule, fire_time: datetime
     channel = await ctx.repo.channels.by_name(name) if name else None
     if channel is None:
         if name:  # a typo in the setting would otherwise silence the digest for good
-            log.warning("silo digest not posted: no channel with the configured name", extra={"channel": name})
+            log.warning(
+                "silo digest not posted: no channel with the configured name", extra={"channel": name}
+            )
         return
     locale = ctx.locale_of(channel=channel)
     await ctx.post(
