@@ -194,16 +194,20 @@ class BotProcess:
             "PYTHONPATH": str(ROOT),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        # What the process prints goes to a file, never to a pipe nobody reads while it runs: a full pipe
+        # would block the bot's event loop on its next log line.
+        self.output = Path(self.environment["KLANTPET_DATA_DIR"]) / f"klantpet-{self.port}.log"
 
     def start(self, timeout: float = 60) -> BotProcess:
         command = [sys.executable, "-c", "from bot.cli import main; main()", "run"]
-        self.process = subprocess.Popen(  # a real bot process, as production starts it
-            command,
-            cwd=self.environment["KLANTPET_DATA_DIR"],
-            env=self.environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        with self.output.open("ab") as output:
+            self.process = subprocess.Popen(  # a real bot process, as production starts it
+                command,
+                cwd=self.environment["KLANTPET_DATA_DIR"],
+                env=self.environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -232,8 +236,11 @@ class BotProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
-        output = self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
-        return output
+        return self.printed()
+
+    def printed(self) -> str:
+        """What the process has printed so far."""
+        return self.output.read_text(errors="replace") if self.output.exists() else ""
 
 
 def bot_environment(database_url: str, data_dir: Path, **settings: Any) -> dict[str, str]:
