@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.at_commit import at_commit
 from storage.models.pulses import (
     WHOLE_AUDIENCE,
     PulseComment,
@@ -62,14 +63,16 @@ class PulseResponses:
     async def _count(self, round_id: int, question_id: str, value: int, group: int | None) -> None:
         groups = [WHOLE_AUDIENCE] if group is None else [WHOLE_AUDIENCE, group]
         chosen = and_(PulseTally.value == value, PulseTally.department_id.in_(groups))
-        result = await self.session.execute(
+        # Last in the transaction: every answer to the question locks these rows, so they are held for
+        # the commit only (see storage.at_commit).
+        at_commit(
+            self.session,
             update(PulseTally)
             .where(PulseTally.round_id == round_id, PulseTally.question_id == question_id)
             .values(count=PulseTally.count + case((chosen, 1), else_=0))
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            failure=f"no counters for round {round_id} question {question_id}",
         )
-        if not getattr(result, "rowcount", 0):
-            raise LookupError(f"no counters for round {round_id} question {question_id}")
 
     async def _buffer(self, round_id: int, question_id: str, sealed: str) -> None:
         self.session.add(
