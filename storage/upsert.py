@@ -13,6 +13,8 @@ async def insert_ignore(
     session: AsyncSession, table: Table, values: dict[str, Any] | list[dict[str, Any]], conflict: list[str]
 ) -> int:
     """Insert rows unless their ``conflict`` columns already exist; returns how many were inserted."""
+    if isinstance(values, list) and len(values) == 1:
+        values = values[0]  # one row compiles once and is cached; a multi-row VALUES compiles every time
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         statement: Any = (
             postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=conflict)
