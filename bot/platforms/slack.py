@@ -274,7 +274,11 @@ class SlackPlatform:
             return await handler.handle(request, {RECEIVED: time.monotonic()})
 
     async def start(self) -> None:
-        """In Socket Mode, connect in the background: the SDK keeps retrying until Slack is reachable."""
+        """Share one HTTP session (kept-alive connections) for every Web API call; know the members
+        already synced. In Socket Mode, connect in the background: the SDK keeps retrying until Slack is
+        reachable."""
+        self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT))
+        await self.directory.remember_members()
         if self.settings.slack_app_token is not None:
             self.socket = AsyncSocketModeHandler(
                 self.bolt, app_token=self.settings.slack_app_token.get_secret_value(), web_client=self.client
@@ -295,6 +299,8 @@ class SlackPlatform:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self.client.session is not None:
+            await self.client.session.close()  # later calls (none expected) open a session each
 
 
 def dm_where(user_id: str, channel_id: str | None = None) -> Where:

@@ -62,6 +62,11 @@ class SlackDirectory:
             event, where=dataclasses.replace(where, name=self.channel_names[where.external_id])
         )
 
+    async def remember_members(self) -> None:
+        """Note every Slack user who is a member already (one query at start): their events skip the lookup."""
+        async with self.services.database.transaction() as session:
+            self.known_users.update(await Repos(session).members.external_ids(PLATFORM))
+
     async def ensure_member(self, user_id: str) -> bool:
         """A Slack user seen for the first time becomes a member with their Slack profile.
 

@@ -37,6 +37,11 @@ class MemberRepository:
         )
         return (await self.session.scalars(statement)).first()
 
+    async def external_ids(self, platform: str) -> set[str]:
+        """The platform ids of everyone with an identity on ``platform``."""
+        statement = select(Identity.external_id).where(Identity.platform == platform)
+        return set((await self.session.scalars(statement)).all())
+
     async def identity(self, member_id: int, platform: str) -> Identity | None:
         statement = select(Identity).where(Identity.member_id == member_id, Identity.platform == platform)
         return (await self.session.scalars(statement)).first()
