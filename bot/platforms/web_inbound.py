@@ -182,14 +182,24 @@ class WebInbound:
             )
         return await self.services.router.handle(event, enroll=False)
 
-    async def click(self, member_id: int, conversation: str, body: ClickBody) -> Outcome:
+    async def _on_card(
+        self, member_id: int, conversation: str, message_id: int | None, event_id: str, token: str
+    ) -> tuple[Actor, Where] | None:
+        """Who acts where, for a click or a form sent from one of the bot's cards; None when re-sent."""
         actor, _ = await self.actor(member_id)
         where = await self._where(conversation, member_id)
-        if body.message_id is None:
+        if message_id is None:
             raise ChatRefused(422, "not_actionable")
-        if await self._seen(member_id, body.event_id):  # a re-sent click: the card may have changed since
+        if await self._seen(member_id, event_id):  # a re-sent click: the card may have changed since
+            return None
+        await self._message_in(member_id, conversation, message_id, token)
+        return actor, where
+
+    async def click(self, member_id: int, conversation: str, body: ClickBody) -> Outcome:
+        found = await self._on_card(member_id, conversation, body.message_id, body.event_id, body.token)
+        if found is None:
             return Outcome(duplicate=True)
-        await self._message_in(member_id, conversation, body.message_id, body.token)
+        actor, where = found
         return await self.services.router.handle(
             ButtonClick(
                 platform="web",
@@ -203,13 +213,10 @@ class WebInbound:
         )
 
     async def submit(self, member_id: int, conversation: str, body: SubmitBody) -> Outcome:
-        actor, _ = await self.actor(member_id)
-        where = await self._where(conversation, member_id)
-        if body.message_id is None:
-            raise ChatRefused(422, "not_actionable")
-        if await self._seen(member_id, body.event_id):  # a re-sent click: the card may have changed since
+        found = await self._on_card(member_id, conversation, body.message_id, body.event_id, body.token)
+        if found is None:
             return Outcome(duplicate=True)
-        await self._message_in(member_id, conversation, body.message_id, body.token)
+        actor, where = found
         return await self.services.router.handle(
             FormSubmit(
                 platform="web",
