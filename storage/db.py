@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 BUSY_TIMEOUT = 30.0
 """Seconds a SQLite transaction waits for its turn before it fails."""
+READ_ONLY = "klantpet_read_only"
 
 
 class Database:
@@ -45,6 +46,12 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The same engine and pool, for `reading`: transactions that may not write (on SQLite they begin
+        # deferred, see `_sqlite_begin`; on PostgreSQL they are READ ONLY).
+        options: dict[str, Any] = {READ_ONLY: True}
+        if self.is_postgres:
+            options["postgresql_readonly"] = True
+        self._reader = self.engine.execution_options(**options)
         # SQLite has one writer at a time. Waiting for it inside SQLite means its busy handler sleeping in
         # growing steps (tens of ms each) while the lock is long free again; within one process the tasks
         # queue here instead and each goes as soon as the one before is done. Other processes still meet
@@ -59,6 +66,13 @@ class Database:
                 yield session
             return
         async with self._writer, self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads; a write in it fails. On SQLite it does not queue behind the writer:
+        in WAL mode a reader sees the last committed state while a write goes on."""
+        async with self.sessions(bind=self._reader) as session, session.begin():
             yield session
 
     async def ping(self) -> None:
@@ -116,4 +130,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A reading transaction begins deferred (it never takes the write lock) and may not write; the pooled
+    # connection remembers which it was last, so a run of writes pays for no extra statement.
+    read_only = bool(connection.get_execution_options().get(READ_ONLY))
+    if connection.info.get(READ_ONLY, False) != read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+        connection.info[READ_ONLY] = read_only
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")

@@ -26,7 +26,7 @@ class DatabaseStorage(Storage):
         self, keys: list[str], *, target_cls: type[StoreItemT], **kwargs: Any
     ) -> dict[str, StoreItemT]:
         _check(keys)
-        async with self.database.transaction() as session:
+        async with self.database.reading() as session:
             found = await Repos(session).teams.read(keys)
         return {key: target_cls.from_json_to_store_item(value) for key, value in found.items()}  # type: ignore[misc]
 
