@@ -51,7 +51,7 @@ from bot.platforms.slack_directory import SlackDirectory
 from bot.platforms.slack_inbound import RECEIVED, build_bolt
 from bot.platforms.slack_modals import SlackModals, submission_of
 from bot.platforms.slack_render import render, render_home
-from bot.ratelimit import Limit
+from bot.ratelimit import Limit, per_second
 from bot.router import Outcome
 from storage.models import Identity
 from storage.repositories import Repos
@@ -125,11 +125,7 @@ class SlackPlatform:
     def limits(self, target: str) -> list[Limit]:
         return [
             Limit(f"slack:channel:{conversation_of(target)}", rate=CHANNEL_RATE, burst=1),
-            Limit(
-                "slack:workspace",
-                rate=self.settings.slack_workspace_rate,
-                burst=max(1, int(self.settings.slack_workspace_rate)),
-            ),
+            per_second("slack:workspace", self.settings.slack_workspace_rate),
         ]
 
     def dm_target(self, identity: Identity) -> str:

@@ -49,7 +49,7 @@ from bot.platforms.telegram_forms import StepByStepForms
 from bot.platforms.telegram_inbound import UPDATE_FAILURES, TelegramInbound, message_ref
 from bot.platforms.telegram_invites import Invitations
 from bot.platforms.telegram_render import Part, render
-from bot.ratelimit import Limit
+from bot.ratelimit import Limit, per_second
 from storage.models import Identity
 from storage.repositories import Repos
 
@@ -60,7 +60,6 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 APP_RATE = 30.0  # messages per second in all (Telegram's FAQ: "no more than 30 messages per second")
-APP_BURST = 5
 GROUP_PER_MINUTE = 20
 GROUP_BURST = 5
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -126,8 +125,7 @@ class TelegramPlatform:
     def limits(self, target: str) -> list[Limit]:
         limits = [
             Limit(f"telegram:chat:{target}", rate=1.0),
-            # a full bucket plus a second's refill must stay within 30 in any one second
-            Limit("telegram:app", rate=APP_RATE - APP_BURST, burst=APP_BURST),
+            per_second("telegram:app", APP_RATE),
         ]
         if target.startswith("-"):  # groups and supergroups have negative ids
             # 20 a minute per group: a burst of 5, then 15 more spread over the minute, so no minute has 21
