@@ -45,10 +45,11 @@ from microsoft_agents.activity import (
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.core import (
     AgentApplication,
+    AnonymousTokenProvider,
     AuthenticationConstants,
     ClaimsIdentity,
     ConnectionManager,
-    RestChannelServiceClientFactory,
+    TeamsConnectorClient,
     TurnContext,
     TurnState,
 )
@@ -61,7 +62,7 @@ from bot.platforms.teams_conversations import ConversationStore
 from bot.platforms.teams_inbound import TeamsInbound
 from bot.platforms.teams_render import CardTooLarge, Labels, render
 from bot.platforms.teams_storage import DatabaseStorage
-from bot.ratelimit import Limit
+from bot.ratelimit import Limit, per_second
 from storage.models import Identity
 from storage.repositories import Repos
 
@@ -77,7 +78,6 @@ BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
 SEND_TIMEOUT_SECONDS = 20.0
 RETRYABLE = {412, 429, 500, 502, 503, 504}
 APP_RATE = 50.0  # requests per second for the whole app (learn.microsoft.com: bots, rate limiting)
-APP_BURST = 10
 
 
 def build(services: Services) -> TeamsPlatform:
@@ -123,8 +123,8 @@ class TeamsPlatform:
         )
         self.auth_configuration = self.connections.get_default_connection_configuration()
         self.adapter = CloudAdapter(connection_manager=self.connections)
+        self._sessions: dict[str, aiohttp.ClientSession] = {}  # per service URL, kept alive between sends
         self.adapter.on_turn_error = _log_turn_error
-        self.clients = RestChannelServiceClientFactory(self.connections)
         self.storage = DatabaseStorage(services.database, services.clock)
         self.agent: AgentApplication[TurnState] = AgentApplication[TurnState](
             ApplicationOptions(
@@ -155,8 +155,7 @@ class TeamsPlatform:
         return [
             Limit(f"teams:conversation:{target}", rate=1.8, burst=4),
             Limit(f"teams:conversation-hour:{target}", rate=0.45, burst=180),
-            # a full bucket plus a second's refill must stay within 50 in any one second
-            Limit("teams:app", rate=APP_RATE - APP_BURST, burst=APP_BURST),
+            per_second("teams:app", APP_RATE),
         ]
 
     def dm_target(self, identity: Identity) -> str:
@@ -191,26 +190,31 @@ class TeamsPlatform:
             raise PermanentSendError("no conversation reference for this Teams conversation (never seen)")
         activity.channel_id = ChannelId(channel="msteams")
         client = await self._client(reference.service_url)
-        try:
-            if edit_ref:
-                activity.id = edit_ref
-                await client.conversations.update_activity(target, edit_ref, activity)
-                return edit_ref
-            sent = await client.conversations.send_to_conversation(target, activity)
-            return str(sent.id) if sent.id else None
-        finally:
-            await client.close()
+        if edit_ref:
+            activity.id = edit_ref
+            await client.conversations.update_activity(target, edit_ref, activity)
+            return edit_ref
+        sent = await client.conversations.send_to_conversation(target, activity)
+        return str(sent.id) if sent.id else None
 
-    async def _client(self, service_url: str) -> Any:
+    async def _client(self, service_url: str) -> TeamsConnectorClient:
+        """A connector client on the kept-alive HTTP session of ``service_url`` (the SDK's factory opens a new
+        session, and so a new connection, for every call). The token is asked for every time, as the factory
+        does: the provider caches it and renews it before it expires."""
         identity = ClaimsIdentity({"aud": self.app_id, "appid": self.app_id}, authentication_type="Bearer")
-        return await self.clients.create_connector_client(
-            None,
-            identity,
-            service_url,
-            AuthenticationConstants.AGENTS_SDK_SCOPE,
-            [BOT_FRAMEWORK_SCOPE],
-            use_anonymous=self.anonymous,
+        provider = (
+            AnonymousTokenProvider()
+            if self.anonymous
+            else self.connections.get_token_provider(identity, service_url)
         )
+        token = await provider.get_access_token(
+            AuthenticationConstants.AGENTS_SDK_SCOPE, [BOT_FRAMEWORK_SCOPE]
+        )
+        endpoint = service_url if service_url.endswith("/") else f"{service_url}/"
+        session = self._sessions.get(endpoint)
+        if session is None or session.closed:
+            session = self._sessions[endpoint] = aiohttp.ClientSession(base_url=endpoint)
+        return TeamsConnectorClient(endpoint=endpoint, token=token, session=session)
 
     async def _private_target(self, outgoing: Outgoing) -> str:
         """Where an ephemeral reply goes: the conversation itself if personal, else the member's personal chat."""
@@ -230,18 +234,15 @@ class TeamsPlatform:
         service_url = template.service_url if template else self.services.settings.teams_service_url
         tenant = self.tenant_id or (template.conversation.tenant_id if template else None)
         client = await self._client(service_url)
-        try:
-            created = await client.conversations.create_conversation(
-                ConversationParameters(
-                    is_group=False,
-                    agent=ChannelAccount(id=f"28:{self.app_id}"),
-                    members=[ChannelAccount(id=user_id)],
-                    tenant_id=tenant,
-                    channel_data={"tenant": {"id": tenant}},
-                )
+        created = await client.conversations.create_conversation(
+            ConversationParameters(
+                is_group=False,
+                agent=ChannelAccount(id=f"28:{self.app_id}"),
+                members=[ChannelAccount(id=user_id)],
+                tenant_id=tenant,
+                channel_data={"tenant": {"id": tenant}},
             )
-        finally:
-            await client.close()
+        )
         conversation_id = str(created.id)
         reference = ConversationReference.model_validate(
             {
@@ -282,7 +283,9 @@ class TeamsPlatform:
             )
 
     async def stop(self) -> None:
-        """Nothing to unload: no background work, connector sessions close after each send."""
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()
 
 
 def _send_error(error: aiohttp.ClientResponseError, target: str) -> Exception:
