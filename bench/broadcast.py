@@ -30,7 +30,7 @@ from typing import Any
 
 from bench.common import Progress, add_members, bench_settings, fresh_database, scratch_folder, table
 from bench.fakes import LIMITS, FakeProcess
-from bot.app import Services
+from bot.app import Services, settle_heap
 from bot.context import JobContext
 from bot.platforms.base import Outgoing, RetryAfter
 from bot.ratelimit import Limit
@@ -196,6 +196,7 @@ async def run_one(bench: Bench, members: int, database: str, speedup: float, tim
                 await bench.prepare(services, fake, member_ids)
                 services.platforms[bench.name] = Scaled(services.platforms[bench.name], speedup)
                 await services.start()
+                settle_heap()  # as `klantpet run` does once started
                 try:
                     inviting = time.monotonic()
                     async with services.database.transaction() as session:

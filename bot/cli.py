@@ -110,6 +110,7 @@ async def _serve(settings: Settings) -> None:
     import uvicorn
 
     from bot import demo
+    from bot.app import settle_heap
     from bot.server import create_app
     from storage.migrate import upgrade
 
@@ -123,7 +124,7 @@ async def _serve(settings: Settings) -> None:
     await upgrade(services.database)
     if settings.demo_mode and await demo.seed(services):
         typer.echo("Demo organisation created (13 people, 6 departments, 4 channels).")
-    application = create_app(services)
+    application = create_app(services, after_start=settle_heap)
     config = uvicorn.Config(
         application,
         host=settings.host,

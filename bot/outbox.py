@@ -354,10 +354,11 @@ class Outbox:
     async def _send(self, item: Outgoing) -> _Outcome:
         platform = self.platforms[item.platform]
         limits = platform.limits(item.target)
-        await self.limiter.acquire(limits)
+        await self.limiter.wait(limits)
         async with self._semaphore:
             try:
-                reference = await platform.send(item)
+                with self.limiter.departing(limits):
+                    reference = await platform.send(item)
             except RetryAfter as limited:
                 # The scope names the bucket the platform throttled; one we do not know (a reply redirected
                 # to another chat, say) holds back the target itself, never nothing.

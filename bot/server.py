@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,10 +15,12 @@ from bot.dashboard import mount as mount_dashboard
 from bot.errors import InvalidInput, KlantpetError, NotAllowed, NotFound
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, *, after_start: Callable[[], None] | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.start()
+        if after_start is not None:
+            after_start()
         try:
             yield
         finally:

@@ -69,7 +69,9 @@ class Platform(Protocol):
         ...
 
     async def send(self, outgoing: Outgoing) -> str | None:
-        """Send (or edit, when ``edit_ref`` is set); return the platform's message reference."""
+        """Send (or edit, when ``edit_ref`` is set); return the platform's message reference. A platform
+        whose `limits` have a window calls `bot.ratelimit.leaving()` right before the request goes out
+        (after any lookups): the window counts the send from then."""
         ...
 
     def dm_target(self, identity: Identity) -> str:

@@ -51,7 +51,7 @@ from bot.platforms.slack_directory import SlackDirectory
 from bot.platforms.slack_inbound import RECEIVED, build_bolt
 from bot.platforms.slack_modals import SlackModals, submission_of
 from bot.platforms.slack_render import render, render_home
-from bot.ratelimit import Limit, per_second
+from bot.ratelimit import Limit, leaving, per_second
 from bot.router import Outcome
 from storage.models import Identity
 from storage.repositories import Repos
@@ -150,6 +150,7 @@ class SlackPlatform:
         try:
             if outgoing.edit_ref:
                 channel, ts = split_ref(outgoing.edit_ref)
+                await leaving()
                 await self.client.chat_update(channel=channel, ts=ts, **content)
                 return outgoing.edit_ref
             if kind == "view":
@@ -169,6 +170,7 @@ class SlackPlatform:
 
     async def _post(self, channel: str, outgoing: Outgoing, content: dict[str, Any]) -> str:
         thread_ts = split_ref(outgoing.thread_ref)[1] if outgoing.thread_ref else None
+        await leaving()
         response = await self.client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, unfurl_links=False, **content
         )
@@ -179,6 +181,7 @@ class SlackPlatform:
     ) -> str | None:
         """Only ``user`` sees it; it cannot be edited or threaded on, so there is no reference."""
         thread_ts = split_ref(outgoing.thread_ref)[1] if outgoing.thread_ref else None
+        await leaving()
         try:
             await self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **content)
         except SlackApiError as error:

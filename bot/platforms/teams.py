@@ -62,7 +62,7 @@ from bot.platforms.teams_conversations import ConversationStore
 from bot.platforms.teams_inbound import TeamsInbound
 from bot.platforms.teams_render import CardTooLarge, Labels, render
 from bot.platforms.teams_storage import DatabaseStorage
-from bot.ratelimit import Limit, per_second
+from bot.ratelimit import Limit, leaving, per_second
 from storage.models import Identity
 from storage.repositories import Repos
 
@@ -190,6 +190,7 @@ class TeamsPlatform:
             raise PermanentSendError("no conversation reference for this Teams conversation (never seen)")
         activity.channel_id = ChannelId(channel="msteams")
         client = await self._client(reference.service_url)
+        await leaving()
         if edit_ref:
             activity.id = edit_ref
             await client.conversations.update_activity(target, edit_ref, activity)

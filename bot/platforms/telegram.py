@@ -49,7 +49,7 @@ from bot.platforms.telegram_forms import StepByStepForms
 from bot.platforms.telegram_inbound import UPDATE_FAILURES, TelegramInbound, message_ref
 from bot.platforms.telegram_invites import Invitations
 from bot.platforms.telegram_render import Part, render
-from bot.ratelimit import Limit, per_second
+from bot.ratelimit import Limit, leaving, per_second
 from storage.models import Identity
 from storage.repositories import Repos
 
@@ -199,6 +199,8 @@ class TelegramPlatform:
                 continue
             if sent_now:  # the outbox paid for the first message; every further part takes its own slot
                 await self.services.outbox.limiter.acquire(self.limits(target))
+            else:
+                await leaving()
             reply_to = outgoing.thread_ref if index == first and not sent_now else None
             sent = await self.application.bot.send_message(
                 chat_id=_chat_id(target),
@@ -221,6 +223,7 @@ class TelegramPlatform:
         if not message_id.isdigit():
             raise PermanentSendError("not a Telegram message reference")
         first = parts[0] if len(parts) == 1 else Part(parts[0].html)
+        await leaving()
         try:
             await self.application.bot.edit_message_text(
                 text=first.html,

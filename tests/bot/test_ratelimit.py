@@ -8,7 +8,7 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.ratelimit import Limit, RateLimiter, per_second
+from bot.ratelimit import Limit, RateLimiter, leaving, per_second
 
 
 def most_in_window(times: list[float], seconds: float) -> int:
@@ -63,3 +63,25 @@ async def test_sends_that_leave_late_do_not_crowd_the_next_window() -> None:
     await asyncio.gather(*sends)
     assert len(left) == 10
     assert most_in_window(left, 0.2) <= 5
+
+
+async def test_a_send_held_up_on_its_way_counts_from_when_it_arrived() -> None:
+    """A request that left on time but reached the platform late (the event loop was busy right after it
+    left) must not share its arrival's second with the sends that leave a window after it."""
+    limiter = RateLimiter()
+    limits = [Limit("app", rate=1000.0, window=(2, 0.2))]
+    arrived: list[float] = []
+
+    async def send(held_up: float = 0.0) -> None:
+        await limiter.wait(limits)
+        with limiter.departing(limits):
+            await leaving()
+            await asyncio.sleep(held_up)  # between leaving and reaching the platform
+            arrived.append(time.monotonic())
+
+    for _ in range(6):  # what a send usually takes
+        await send()
+    arrived.clear()
+    await asyncio.gather(send(held_up=0.1), send(), send(), send())
+    assert len(arrived) == 4
+    assert most_in_window(arrived, 0.2) <= 2
