@@ -9,9 +9,10 @@ The whole real path runs: the pulse feature invites everyone (one delivery row e
 transaction), the outbox dispatcher claims, renders and sends through the platform's real SDK client over
 HTTP to the fake, which answers 429 when a limit is exceeded. Time can be scaled (``--speedup``): the
 fake's limits and ours are multiplied by the same factor. By default Teams and Telegram run in real time
-(about 3 and 6 minutes for 10,000) and Slack, whose workspace rate is 5/s, ten times faster; the figures
-are ratios and do not depend on the factor as long as the machine keeps up (one process does not at a few
-hundred sends a second).
+(about 3 and 6 minutes for 10,000) and Slack, whose workspace rate is 5/s, four times faster (8 minutes);
+the figures are ratios and do not depend on the factor as long as the machine keeps up and its hiccups stay
+small next to a (scaled) second: one process does not keep up at a few hundred sends a second, and at ×10
+a 10 ms pause weighs as much as 100 ms would in real time.
 
 Theoretical minimum: the binding limit for DMs (each person is a different conversation) is the app-wide
 one; a perfect sender sends the fake's burst at once and then exactly at its rate: (N - burst) / rate.
