@@ -220,7 +220,11 @@ class SlackPlatform:
     async def idle(self) -> None:
         """Wait until no inbound work is running (tests, shutdown)."""
         while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+            running = {task for task in self.tasks if not task.done()}
+            # a finished task leaves the set in its done-callback; never wait on it again meanwhile
+            self.tasks.intersection_update(running)
+            if running:
+                await asyncio.wait(running)
 
     async def handle(self, event: Inbound, *, refresh_home: str | None = None) -> Outcome:
         """Hand a normalized event to the router (the member synced from Slack first)."""
