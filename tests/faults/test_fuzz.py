@@ -224,9 +224,12 @@ def test_a_form_renders_everywhere_with_its_errors() -> None:
         check(Message(blocks=(form,)))
 
 
+DISCARD_PORT = 9
+
+
 async def test_the_teams_sender_gives_up_on_a_card_that_cannot_fit(tmp_path: Path) -> None:
     fake = FakeTeams()
-    fake.base_url = "http://127.0.0.1:9"  # never called: the card is refused before anything is sent
+    fake.base_url = f"http://127.0.0.1:{DISCARD_PORT}"  # never called: the card is refused before it is sent
     services = Services(teams_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/unused.db", fake))
     options = tuple(Option(label=f"Optie {n} " + "x" * 60, payload={"n": n}) for n in range(600))
     too_big = Message(blocks=(Choice(action="x.y", options=options),))

@@ -20,6 +20,8 @@ from storage.repositories import Repos
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack
 from tests.platforms.conftest import ANNA, BART, SIGNING_SECRET
 
+PUBLIC_URL = "https://" + "klantpet.example"  # a reserved example domain
+
 runner = CliRunner()
 
 
@@ -44,12 +46,10 @@ def members(database_url: str) -> dict[str, Member]:
 
 
 def test_the_manifest_points_slack_at_our_public_url(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["slack", "manifest"], env=env(tmp_path, KLANTPET_PUBLIC_URL="https://klantpet.example")
-    )
+    result = runner.invoke(app, ["slack", "manifest"], env=env(tmp_path, KLANTPET_PUBLIC_URL=PUBLIC_URL))
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
-    url = "https://klantpet.example/slack/events"
+    url = f"{PUBLIC_URL}/slack/events"
     assert found["settings"]["event_subscriptions"]["request_url"] == url
     assert found["settings"]["interactivity"] == {
         "is_enabled": True,
