@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_driver import one_call_dbapi
+
 BUSY_TIMEOUT = 30.0
 """Seconds a SQLite transaction waits for its turn before it fails."""
 READ_ONLY = "klantpet_read_only"
@@ -36,6 +38,9 @@ class Database:
             kwargs["pool_size"] = 2
             kwargs["max_overflow"] = 2
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT}
+            module = one_call_dbapi()  # one trip to aiosqlite's thread per statement
+            if module is not None:
+                kwargs["module"] = module
         else:
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size

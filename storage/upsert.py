@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 
 async def insert_ignore(
@@ -14,12 +16,20 @@ async def insert_ignore(
 ) -> int:
     """Insert rows unless their ``conflict`` columns already exist; returns how many were inserted."""
     if isinstance(values, list) and len(values) == 1:
-        values = values[0]  # one row compiles once and is cached; a multi-row VALUES compiles every time
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        statement: Any = (
-            postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=conflict)
-        )
+        values = values[0]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if isinstance(values, dict):
+        # One row: the same statement object every time with the row as parameters, so it is compiled once
+        # and its cache key is cheap (a hot path: every inbound event and every outgoing message).
+        result = await session.execute(_statement(dialect, table, tuple(conflict)), values)
     else:
-        statement = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=conflict)
-    result = await session.execute(statement)
+        # Several rows: one multi-row VALUES (a parameter list would be executemany, whose row count the
+        # PostgreSQL driver does not report).
+        result = await session.execute(_statement(dialect, table, tuple(conflict)).values(values))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@cache
+def _statement(dialect: str, table: Table, conflict: tuple[str, ...]) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict))
