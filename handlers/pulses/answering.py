@@ -26,7 +26,7 @@ from handlers.pulses.cards import (
     thanks,
 )
 from handlers.pulses.delivery import send_first_card
-from handlers.pulses.library import Question, all_questions, ordered
+from handlers.pulses.library import Question, round_questions
 from handlers.pulses.routes import router
 from handlers.pulses.sealing import sealer
 from storage.models.pulses import PulseInvitation, PulseRound
@@ -40,7 +40,7 @@ async def _question(ctx: Context, value: dict[str, Any]) -> tuple[PulseRound, li
     pulse_round = await ctx.repo.pulses.get(round_id)
     if pulse_round is None:
         raise NotFound("pulse.error.no_such_round", given=round_id)
-    questions = ordered(pulse_round.question_ids, await all_questions(ctx.repo.pulses))
+    questions = await round_questions(ctx.repo.pulses, pulse_round.question_ids)
     question = next((q for q in questions if q.id == question_id), None)
     if question is None:
         raise InvalidInput("error.expired_action")
@@ -153,7 +153,7 @@ async def my_pulse(ctx: Context, command: ParsedCommand) -> None:
     """An employee asks for their open pulse: the next unanswered question arrives in their DM."""
     sent = 0
     for pulse_round in await ctx.repo.pulses.open_rounds_of(ctx.member.id):
-        questions = ordered(pulse_round.question_ids, await all_questions(ctx.repo.pulses))
+        questions = await round_questions(ctx.repo.pulses, pulse_round.question_ids)
         answered = await ctx.repo.pulses.answered(pulse_round.id, ctx.member.id)
         remaining = [(index, q) for index, q in enumerate(questions, start=1) if q.id not in answered]
         if not remaining:
@@ -191,5 +191,5 @@ async def invite_newcomer(ctx: Context, event: MemberJoined) -> None:
         if not await ctx.repo.pulses.invite(pulse_round.id, [(ctx.member.id, ctx.member.department_id)]):
             continue
         pulse_round.invited_count += 1
-        questions = ordered(pulse_round.question_ids, await all_questions(ctx.repo.pulses))
+        questions = await round_questions(ctx.repo.pulses, pulse_round.question_ids)
         await send_first_card(ctx, pulse_round, ctx.member, questions, ctx.now())

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from bot.context import JobContext
 from handlers.pulses import anonymity
 from handlers.pulses.cards import settled_card
-from handlers.pulses.library import Question, all_questions, ordered
+from handlers.pulses.library import Question, round_questions
 from handlers.pulses.sealing import InvalidToken, sealer
 from handlers.pulses.themes import summarise
 from storage.models.pulses import WHOLE_AUDIENCE, PulseRound
@@ -50,7 +50,7 @@ async def close_round(ctx: JobContext, pulse_round: PulseRound) -> bool:
     if pulse_round.status != "open":
         return False
     repo = ctx.repo.pulses
-    questions = ordered(pulse_round.question_ids, await all_questions(repo))
+    questions = await round_questions(repo, pulse_round.question_ids)
     await _settle_cards(ctx, pulse_round, questions)
     k = anonymity.threshold(ctx.settings.anonymity_threshold, pulse_round.threshold)
     await repo.seal(

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.context import JobContext
 from handlers.pulses.cards import card_key, first_card
-from handlers.pulses.library import Question, all_questions, ordered
+from handlers.pulses.library import Question, round_questions
 from handlers.pulses.timewindows import outside_quiet_hours
 from storage.models import Member
 from storage.models.pulses import PulseRound
@@ -62,7 +62,7 @@ async def remind(ctx: JobContext, pulse_round: PulseRound, number: int) -> int:
     """Remind the invited who have not answered anything yet (at most once per reminder number)."""
     if pulse_round.status != "open" or not 1 <= number <= MAX_REMINDERS:
         return 0
-    questions = ordered(pulse_round.question_ids, await all_questions(ctx.repo.pulses))
+    questions = await round_questions(ctx.repo.pulses, pulse_round.question_ids)
     sent = 0
     for invitation in await ctx.repo.pulses.non_responders(pulse_round.id, number):
         member = await ctx.repo.members.get(invitation.member_id)

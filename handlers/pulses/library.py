@@ -86,6 +86,13 @@ async def all_questions(repo: PulseRepository) -> dict[str, Question]:
     return found
 
 
+async def round_questions(repo: PulseRepository, question_ids: Sequence[str]) -> list[Question]:
+    """A round's questions as asked (`ordered`); custom questions are read only when the round has one."""
+    if any(question_id.startswith(CUSTOM_PREFIX) for question_id in question_ids):
+        return ordered(question_ids, await all_questions(repo))
+    return ordered(question_ids, {question.id: question for question in standard_questions()})
+
+
 def pick_questions(
     library: dict[str, Question], sequence: int, likert_count: int, include_open: bool
 ) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 from bot.context import JobContext
 from bot.errors import Conflict
 from handlers.pulses import anonymity
-from handlers.pulses.library import Question, all_questions, ordered
+from handlers.pulses.library import Question, all_questions, ordered, round_questions
 from handlers.pulses.rounds import round_or_fail
 from storage.models import Member
 from storage.models.pulses import WHOLE_AUDIENCE, PulseRound
@@ -127,7 +127,7 @@ async def round_results(ctx: JobContext, pulse_round: PulseRound, locale: str | 
     repo = ctx.repo.pulses
     k = anonymity.threshold(ctx.settings.anonymity_threshold, pulse_round.threshold)
     comment_k = anonymity.comment_threshold(k, ctx.settings.comment_threshold, pulse_round.comment_threshold)
-    questions = ordered(pulse_round.question_ids, await all_questions(repo))
+    questions = await round_questions(repo, pulse_round.question_ids)
     tallies = await repo.tallies(pulse_round.id)
     stats = await repo.group_stats(pulse_round.id)
     texts = {q.id: q.render(locale, ctx.settings.organisation) for q in questions}

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.models import (
     Channel,
@@ -34,8 +35,10 @@ class MemberRepository:
             select(Member)
             .join(Identity)
             .where(Identity.platform == platform, Identity.external_id == external_id)
+            # one statement for the member, their roles and identities (every inbound event asks this)
+            .options(joinedload(Member.roles), joinedload(Member.identities))
         )
-        return (await self.session.scalars(statement)).first()
+        return (await self.session.scalars(statement)).unique().first()
 
     async def external_ids(self, platform: str) -> set[str]:
         """The platform ids of everyone with an identity on ``platform``."""

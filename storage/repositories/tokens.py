@@ -51,5 +51,6 @@ class TokenRepository:
         )
 
     async def resolve(self, token: str) -> tuple[str, dict[str, Any]] | None:
-        row = (await self.session.scalars(select(ActionToken).where(ActionToken.token == token))).first()
+        statement = select(ActionToken.action, ActionToken.payload).where(ActionToken.token == token)
+        row = (await self.session.execute(statement)).first()
         return (row.action, dict(row.payload)) if row else None
