@@ -39,7 +39,9 @@ async def test_rows_counts_and_new_ids_come_back_as_before(database: Database) -
         found = await Repos(session).members.by_identity("web", "bram")
     assert list(names) == ["Anna", "Bram"]
     assert getattr(changed, "rowcount", None) == 1
-    assert found is not None and found.name == "Bram" and [i.external_id for i in found.identities] == ["bram"]
+    assert (
+        found is not None and found.name == "Bram" and [i.external_id for i in found.identities] == ["bram"]
+    )
 
 
 async def test_insert_ignore_counts_what_it_inserted_one_row_or_several(database: Database) -> None:
