@@ -4,7 +4,8 @@ aiosqlite runs every sqlite3 call in a thread of its own, and each call is a rou
 thread, wake the event loop with the answer. SQLAlchemy's stock adapter makes three or four such trips for one
 statement (open a cursor, execute, fetch the rows, close), and on a busy loop each trip costs about as much
 as the statement itself. This adapter runs the whole statement (cursor, execute, rows, close) as one call, so
-an event that takes twenty statements pays twenty trips instead of seventy. Transactions, errors and results
+an event that takes twenty statements pays twenty trips instead of seventy. A rollback with nothing to roll back
+(the pool's reset of a connection just committed) makes no trip at all. Transactions, errors and results
 are unchanged: it is the same sqlite3 connection in the same thread, called in the same order.
 
 Only the everyday cursor is replaced; streamed (server-side) results keep SQLAlchemy's own. Where aiosqlite
@@ -102,12 +103,31 @@ class OneCallCursor:
 
 
 class OneCallConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """Hands out `OneCallCursor`, and knows when nothing has run since the last commit or rollback: the pool
+    rolls back every connection it gets back, committed or not, and that would be one more trip."""
+
+    __slots__ = ("settled",)
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.settled = False  # unknown yet: the first rollback is a real one
 
     def cursor(self, server_side: bool = False) -> Any:
+        self.settled = False  # any statement may begin a transaction
         if server_side:
             return super().cursor(server_side=True)
         return OneCallCursor(self)
+
+    def commit(self) -> None:
+        self.settled = False  # settled only once the commit has succeeded
+        super().commit()
+        self.settled = True
+
+    def rollback(self) -> None:
+        if self.settled:
+            return  # nothing ran since the last commit or rollback: sqlite3 would do nothing either
+        super().rollback()
+        self.settled = True
 
 
 class OneCallDBAPI(AsyncAdapt_aiosqlite_dbapi):

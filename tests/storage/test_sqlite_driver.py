@@ -101,3 +101,22 @@ async def test_each_statement_is_one_trip_to_the_thread(
             assert (await session.execute(text("SELECT :n"), {"n": n})).scalar() == n
         await session.execute(update(Member).values(title="x"))
         assert trips == 11
+    assert trips == 12  # the commit; the pool's rollback of the committed connection makes no trip
+
+
+async def test_a_connection_given_back_in_the_middle_of_a_write_is_rolled_back(database: Database) -> None:
+    def write_unknown_to_sqlalchemy(connection: Any) -> None:
+        cursor = connection.connection.dbapi_connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute(
+            "INSERT INTO processed_events (platform, event_id, received_at) VALUES ('web', 'E', '')"
+        )
+
+    async with database.engine.connect() as connection:
+        await connection.run_sync(write_unknown_to_sqlalchemy)
+    # the pool's reset undid the write and let go of SQLite's write lock
+    async with database.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+        await session.execute(insert(ProcessedEvent).values(platform="web", event_id="F", received_at=NOW))
+    async with database.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
