@@ -9,6 +9,7 @@ is dropped with it, so it never outlives the work it belonged to.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult
@@ -22,19 +23,26 @@ PENDING = "klantpet.at_commit"
 @dataclass(frozen=True)
 class Deferred:
     statement: Executable
+    parameters: dict[str, Any] | None
     transaction: SessionTransaction
     failure: str
     """The error raised (the commit then fails and nothing is kept) when the statement changed no row."""
 
 
-def at_commit(session: AsyncSession, statement: Executable, *, failure: str) -> None:
-    """Run ``statement`` as the last one of the session's transaction; the commit fails with ``failure``
-    (a LookupError) when it changes no row."""
+def at_commit(
+    session: AsyncSession,
+    statement: Executable,
+    *,
+    failure: str,
+    parameters: dict[str, Any] | None = None,
+) -> None:
+    """Run ``statement`` (with ``parameters``) as the last one of the session's transaction; the commit fails
+    with ``failure`` (a LookupError) when it changes no row."""
     sync = session.sync_session
     transaction = sync.get_nested_transaction() or sync.get_transaction()
     if transaction is None:
         raise RuntimeError("at_commit needs a transaction")
-    sync.info.setdefault(PENDING, []).append(Deferred(statement, transaction, failure))
+    sync.info.setdefault(PENDING, []).append(Deferred(statement, parameters, transaction, failure))
 
 
 @event.listens_for(Session, "before_commit")
@@ -42,7 +50,7 @@ def _run_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint's release: its statements wait for the real commit
     for deferred in session.info.pop(PENDING, []):
-        result = session.execute(deferred.statement)
+        result = session.execute(deferred.statement, deferred.parameters)
         if isinstance(result, CursorResult) and not result.rowcount:
             raise LookupError(deferred.failure)
 

@@ -108,7 +108,11 @@ class _Writer:
             self._depth += 1
             return
         try:
-            await asyncio.wait_for(self._lock.acquire(), BUSY_TIMEOUT)
+            if self._lock.locked():  # (free: take it at once, with no timer to set up)
+                async with asyncio.timeout(BUSY_TIMEOUT):
+                    await self._lock.acquire()
+            else:
+                await self._lock.acquire()
         except TimeoutError:
             raise OperationalError("BEGIN", None, sqlite3.OperationalError("database is locked")) from None
         self._owner, self._depth = task, 1

@@ -50,7 +50,12 @@ def _library_file() -> dict[str, Any]:
 
 
 def standard_questions() -> list[Question]:
-    return [
+    return list(_standard_questions())
+
+
+@lru_cache(maxsize=1)
+def _standard_questions() -> tuple[Question, ...]:
+    return tuple(
         Question(
             id=str(item["id"]),
             kind=item["kind"],
@@ -58,7 +63,7 @@ def standard_questions() -> list[Question]:
             theme=item.get("theme"),
         )
         for item in _library_file()["questions"]
-    ]
+    )
 
 
 def likert_labels(locale: str) -> list[str]:

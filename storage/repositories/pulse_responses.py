@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.at_commit import at_commit
@@ -29,6 +29,28 @@ from storage.upsert import insert_ignore
 
 Counts = dict[int, int]
 """value → how many people chose it."""
+
+
+# One answer: +1 on the chosen value's counters (the whole audience's and the group's), +0 on the question's
+# other counters. One statement object, with the answer as parameters, so it is compiled once.
+_COUNT = (
+    update(PulseTally)
+    .where(PulseTally.round_id == bindparam("b_round"), PulseTally.question_id == bindparam("b_question"))
+    .values(
+        count=PulseTally.count
+        + case(
+            (
+                and_(
+                    PulseTally.value == bindparam("b_value"),
+                    PulseTally.department_id.in_(bindparam("b_groups", expanding=True)),
+                ),
+                1,
+            ),
+            else_=0,
+        )
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 class PulseResponses:
@@ -62,15 +84,12 @@ class PulseResponses:
 
     async def _count(self, round_id: int, question_id: str, value: int, group: int | None) -> None:
         groups = [WHOLE_AUDIENCE] if group is None else [WHOLE_AUDIENCE, group]
-        chosen = and_(PulseTally.value == value, PulseTally.department_id.in_(groups))
         # Last in the transaction: every answer to the question locks these rows, so they are held for
         # the commit only (see storage.at_commit).
         at_commit(
             self.session,
-            update(PulseTally)
-            .where(PulseTally.round_id == round_id, PulseTally.question_id == question_id)
-            .values(count=PulseTally.count + case((chosen, 1), else_=0))
-            .execution_options(synchronize_session=False),
+            _COUNT,
+            parameters={"b_round": round_id, "b_question": question_id, "b_value": value, "b_groups": groups},
             failure=f"no counters for round {round_id} question {question_id}",
         )
 
