@@ -31,6 +31,8 @@ from typing import Any
 
 import aiohttp
 import httpx
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -46,7 +48,7 @@ from storage.models import Delivery
 from storage.models.pulses import PulseParticipation, PulseTally
 from storage.repositories.tokens import token_for
 from tests.fakes.server import free_port
-from tests.fakes.slack_api import block_actions_body, signed_headers
+from tests.fakes.slack_api import DEFAULT_TOKEN, block_actions_body, signed_headers
 from tests.faults.support import SIGNING_SECRET, BotProcess, add_members, bot_environment, slack_settings
 
 
@@ -163,6 +165,15 @@ async def prepare(
                 .values(status="sent", platform_message_id=None)
             )
         by_member = {card.member_id: card for card in cards}
+        posted = {} if bare else await post_cards(api_url, [user for user, _ in identities])
+        async with services.database.transaction() as session:
+            for n, (user, _) in enumerate(identities):  # the cards are where Slack shows them
+                if user in posted:
+                    await session.execute(
+                        update(Delivery)
+                        .where(Delivery.id == by_member[member_ids[n]].id)
+                        .values(platform_message_id=":".join(posted[user]))
+                    )
         bodies = []
         for n, (user, _) in enumerate(identities):
             value = (n * 7) % 11  # answers spread over the scale
@@ -172,17 +183,34 @@ async def prepare(
                 )
             else:
                 token = button_token(Message.from_json(by_member[member_ids[n]].message), value)
+            channel, ts = posted.get(user, (f"D{user[1:]}", f"1700000000.{n:06d}"))
             body = block_actions_body(
-                f"{ACTION_PREFIX}{value}",
-                value=token,
-                user_id=user,
-                channel_id=f"D{user[1:]}",
-                message_ts=f"1700000000.{n:06d}",
+                f"{ACTION_PREFIX}{value}", value=token, user_id=user, channel_id=channel, message_ts=ts
             )
             bodies.append((user, body))
         return round_id, bodies
     finally:
         await services.database.dispose()
+
+
+async def post_cards(api_url: str, users: list[str]) -> dict[str, tuple[str, str]]:
+    """Post each person's card to the fake Slack, as the broadcast would have: the (channel, ts) their
+    click comes back with, and which the bot then updates to "answered"."""
+    client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=f"{api_url}/api/")
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=10))
+    progress = Progress("posting the cards", len(users))
+    posted: dict[str, tuple[str, str]] = {}
+    gate = asyncio.Semaphore(50)
+
+    async def post(user: str) -> None:
+        async with gate:
+            response = await client.chat_postMessage(channel=user, text="Pulse")
+        posted[user] = (str(response["channel"]), str(response["ts"]))
+        progress.update(len(posted))
+
+    await asyncio.gather(*(post(user) for user in users))
+    progress.close()
+    return posted
 
 
 def button_token(card: Message, value: int) -> str:
@@ -198,7 +226,9 @@ def button_token(card: Message, value: int) -> str:
 async def run(database: str, rates: list[int], seconds: float) -> list[list[str]]:
     people = int(sum(rates) * seconds) + 10
     rows = []
-    fake = FakeProcess("slack", speedup=1, recipients=people)
+    # The fake's limits scaled far above the bot's own pace (100 sends/s): this bench is about what comes in,
+    # and the cards are posted at full speed while preparing.
+    fake = FakeProcess("slack", speedup=1000, recipients=people)
     try:
         for kind in ("klantpet", "bare"):
             with scratch_folder() as scratch:
