@@ -223,9 +223,10 @@ def button_token(card: Message, value: int) -> str:
     raise SystemExit("the pulse card has no 0-10 scale")
 
 
-async def run(database: str, rates: list[int], seconds: float) -> list[list[str]]:
+async def run(database: str, rates: list[int], seconds: float) -> tuple[list[list[str]], dict[str, int]]:
     people = int(sum(rates) * seconds) + 10
     rows = []
+    outbox: dict[str, int] = {}
     # The fake's limits scaled far above the bot's own pace (100 sends/s): this bench is about what comes in,
     # and the cards are posted at full speed while preparing.
     fake = FakeProcess("slack", speedup=1000, recipients=people)
@@ -243,17 +244,41 @@ async def run(database: str, rates: list[int], seconds: float) -> list[list[str]
                     try:
                         target = Target(url, counter, round_id, bodies)
                         connector = aiohttp.TCPConnector(limit=500)
+                        first = await last_delivery(counter)
                         async with aiohttp.ClientSession(connector=connector) as session:
                             for rate in rates:
                                 step = await fire(target, rate, seconds, session)
                                 rows.append(row(database, kind, step))
                                 print("  " + " | ".join(rows[-1]), file=sys.stderr)
+                        if kind == "klantpet":
+                            outbox = await sent_after(counter, first)
                     finally:
                         await counter.dispose()
                         server()
     finally:
         fake.stop()
-    return rows
+    return rows, outbox
+
+
+async def last_delivery(database: AsyncEngine) -> int:
+    async with database.connect() as connection:
+        return int(await connection.scalar(select(func.coalesce(func.max(Delivery.id), 0))) or 0)
+
+
+async def sent_after(database: AsyncEngine, first: int, timeout: float = 300) -> dict[str, int]:
+    """Once the outbox has settled: the messages the answers caused (card edits, thanks) by status."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        async with database.connect() as connection:
+            counts = {
+                str(status): int(count)
+                for status, count in await connection.execute(
+                    select(Delivery.status, func.count()).where(Delivery.id > first).group_by(Delivery.status)
+                )
+            }
+        if not counts.get("pending") or time.perf_counter() > deadline:
+            return counts
+        await asyncio.sleep(0.2)
 
 
 def row(database: str, kind: str, step: Step) -> list[str]:
@@ -315,13 +340,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     arguments = parser.parse_args()
     rates = [int(rate) for rate in arguments.rates.split(",")]
-    rows = asyncio.run(run(arguments.database, rates, arguments.seconds))
+    rows, outbox = asyncio.run(run(arguments.database, rates, arguments.seconds))
     print(f"\nSigned Slack block_actions (pulse answers), {arguments.seconds:g} s per rate:\n")
     print(table(["database", "endpoint", "offered", "ack p50", "ack p99", "persisted", "failed"], rows))
     ours = {r[2]: float(r[5].removesuffix("/s")) for r in rows if r[1] == "klantpet"}
     bare = {r[2]: float(r[5].removesuffix("/s")) for r in rows if r[1] == "bare"}
     ratios = ", ".join(f"{rate}: {ours[rate] / bare[rate]:.2f}" for rate in ours if bare.get(rate))
     print(f"\nthroughput klantpet / bare per offered rate: {ratios}")
+    settled = ", ".join(f"{count} {status}" for status, count in sorted(outbox.items()))
+    print(f"messages the answers caused (card edits and thanks), once the outbox settled: {settled}")
     print("targets: ack p99 < 50 ms at 500/s; klantpet >= 0.5 x bare")
 
 
