@@ -101,20 +101,27 @@ class _Writer:
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._depth = 0
+        self._queued = 0  # tasks waiting for their turn
 
     async def __aenter__(self) -> None:
         task = asyncio.current_task()
         if task is not None and task is self._owner:
             self._depth += 1
             return
-        try:
-            if self._lock.locked():  # (free: take it at once, with no timer to set up)
+        if not self._lock.locked() and not self._queued:
+            await self._lock.acquire()  # free, and nobody's turn comes first: taken at once, no timer to set
+        else:
+            # (also when it is free only because the next in turn has been woken and has yet to take it)
+            self._queued += 1
+            try:
                 async with asyncio.timeout(BUSY_TIMEOUT):
                     await self._lock.acquire()
-            else:
-                await self._lock.acquire()
-        except TimeoutError:
-            raise OperationalError("BEGIN", None, sqlite3.OperationalError("database is locked")) from None
+            except TimeoutError:
+                raise OperationalError(
+                    "BEGIN", None, sqlite3.OperationalError("database is locked")
+                ) from None
+            finally:
+                self._queued -= 1
         self._owner, self._depth = task, 1
 
     async def __aexit__(self, *_: object) -> None:

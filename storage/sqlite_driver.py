@@ -51,7 +51,7 @@ class OneCallCursor:
 
     server_side = False
 
-    def __init__(self, adapted: AsyncAdapt_aiosqlite_connection) -> None:
+    def __init__(self, adapted: OneCallConnection) -> None:
         self._adapted = adapted
         self._connection: Any = adapted._connection  # an aiosqlite.Connection
         self.description: Any = None
@@ -67,6 +67,7 @@ class OneCallCursor:
         self._run(operation, parameters, many=True)
 
     def _run(self, operation: str, parameters: Any, *, many: bool) -> None:
+        self._adapted.settled = False  # any statement may begin a transaction (also on a cursor kept open)
         try:
             # `_conn` raises "no active connection" once closed, which the adapter turns into its error.
             work = self._connection._execute(_statement, self._connection._conn, operation, parameters, many)
@@ -113,7 +114,7 @@ class OneCallConnection(AsyncAdapt_aiosqlite_connection):
         self.settled = False  # unknown yet: the first rollback is a real one
 
     def cursor(self, server_side: bool = False) -> Any:
-        self.settled = False  # any statement may begin a transaction
+        self.settled = False  # (a server-side cursor runs its statements outside `OneCallCursor`)
         if server_side:
             return super().cursor(server_side=True)
         return OneCallCursor(self)

@@ -120,3 +120,24 @@ async def test_a_connection_given_back_in_the_middle_of_a_write_is_rolled_back(d
         await session.execute(insert(ProcessedEvent).values(platform="web", event_id="F", received_at=NOW))
     async with database.reading() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+
+
+async def test_a_cursor_kept_across_a_commit_still_has_its_write_rolled_back(database: Database) -> None:
+    def commit_then_write_on_the_same_cursor(connection: Any) -> None:
+        dbapi = connection.connection.dbapi_connection
+        cursor = dbapi.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute(
+            "INSERT INTO processed_events (platform, event_id, received_at) VALUES ('web', 'E', '')"
+        )
+        dbapi.commit()
+        cursor.execute("BEGIN IMMEDIATE")  # legal DB-API use: the cursor outlives the commit
+        cursor.execute(
+            "INSERT INTO processed_events (platform, event_id, received_at) VALUES ('web', 'G', '')"
+        )
+
+    async with database.engine.connect() as connection:
+        await connection.run_sync(commit_then_write_on_the_same_cursor)
+    async with database.transaction() as session:  # the write lock was let go, and only E was kept
+        events = (await session.scalars(select(ProcessedEvent.event_id))).all()
+    assert list(events) == ["E"]
