@@ -166,14 +166,15 @@ async def prepare(
             )
         by_member = {card.member_id: card for card in cards}
         posted = {} if bare else await post_cards(api_url, [user for user, _ in identities])
-        async with services.database.transaction() as session:
-            for n, (user, _) in enumerate(identities):  # the cards are where Slack shows them
-                if user in posted:
-                    await session.execute(
-                        update(Delivery)
-                        .where(Delivery.id == by_member[member_ids[n]].id)
-                        .values(platform_message_id=":".join(posted[user]))
-                    )
+        if posted:
+            async with services.database.transaction() as session:  # the cards are where Slack shows them
+                await session.execute(
+                    update(Delivery),
+                    [
+                        {"id": by_member[member_ids[n]].id, "platform_message_id": ":".join(posted[user])}
+                        for n, (user, _) in enumerate(identities)
+                    ],
+                )
         bodies = []
         for n, (user, _) in enumerate(identities):
             value = (n * 7) % 11  # answers spread over the scale

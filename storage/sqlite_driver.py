@@ -114,8 +114,8 @@ class OneCallConnection(AsyncAdapt_aiosqlite_connection):
         self.settled = False  # unknown yet: the first rollback is a real one
 
     def cursor(self, server_side: bool = False) -> Any:
-        self.settled = False  # (a server-side cursor runs its statements outside `OneCallCursor`)
         if server_side:
+            self.settled = False  # its statements run outside `OneCallCursor`, which notes each of its own
             return super().cursor(server_side=True)
         return OneCallCursor(self)
 

@@ -3,7 +3,6 @@ transactions as SQLAlchemy's stock adapter, in a third of the trips. (SQLite onl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,16 +15,13 @@ from storage.db import Database
 from storage.models import Member, ProcessedEvent
 from storage.repositories import Repos
 from storage.upsert import insert_ignore
-from tests.databases import Templates
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def database(templates: Templates) -> AsyncIterator[Database]:
-    found = Database(await templates.sqlite())
-    yield found
-    await found.dispose()
+def database(sqlite_database: Database) -> Database:
+    return sqlite_database
 
 
 async def test_rows_counts_and_new_ids_come_back_as_before(database: Database) -> None:

@@ -4,7 +4,6 @@ within the busy timeout fails as SQLite itself would. (SQLite only: PostgreSQL w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -15,16 +14,13 @@ import storage.db
 from storage.db import Database
 from storage.models import ProcessedEvent
 from storage.repositories import Repos
-from tests.databases import Templates
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def database(templates: Templates) -> AsyncIterator[Database]:
-    found = Database(await templates.sqlite())
-    yield found
-    await found.dispose()
+def database(sqlite_database: Database) -> Database:
+    return sqlite_database
 
 
 async def note(database: Database, event_id: str, hold: float = 0.0) -> None:
