@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
+B = TypeVar("B", bound=Callable[..., Awaitable[set[int]]])
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Router:
     joins: list[Route] = field(default_factory=list)
     meetings: list[Route] = field(default_factory=list)
     schedules: dict[str, ScheduleHandler] = field(default_factory=dict)
+    batches: dict[str, Callable[..., Awaitable[set[int]]]] = field(default_factory=dict)
+    """Actions that may also be handled many at once (`bot.batches`), besides their route in `actions`."""
 
     def command(
         self, path: str, *, role: Role = Role.employee, help_key: str | None = None, bare: bool = False
@@ -109,6 +112,15 @@ class Router:
 
     button = action
     form = action
+
+    def batch(self, name: str) -> Callable[[B], B]:
+        """The many-at-once form of action ``name`` (see `bot.batches`); its one-at-a-time route stays."""
+
+        def register(handler: B) -> B:
+            self.batches[name] = handler
+            return handler
+
+        return register
 
     def reply(self, topic: str, *, role: Role = Role.employee) -> Callable[[F], F]:
         def register(handler: F) -> F:
@@ -161,6 +173,7 @@ class Router:
             (self.replies, other.replies),
             (self.reactions, other.reactions),
             (self.schedules, other.schedules),
+            (self.batches, other.batches),
         ]
         for mine, theirs in tables:
             clash = set(mine) & set(theirs)

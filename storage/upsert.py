@@ -29,6 +29,19 @@ async def insert_ignore(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def insert_ignore_returning(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], conflict: list[str], returning: list[str]
+) -> list[tuple[Any, ...]]:
+    """Insert ``rows`` unless their ``conflict`` columns already exist, in one statement; returns the
+    ``returning`` columns of the rows it inserted (both databases return only those)."""
+    if not rows:
+        return []
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    statement = _statement(dialect, table, tuple(conflict)).values(rows)
+    result = await session.execute(statement.returning(*(table.c[name] for name in returning)))
+    return [tuple(row) for row in result.all()]
+
+
 @cache
 def _statement(dialect: str, table: Table, conflict: tuple[str, ...]) -> Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

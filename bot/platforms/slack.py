@@ -45,6 +45,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import home
+from bot.batches import ClickBatcher
 from bot.events import Actor, Inbound, MemberJoined, Where
 from bot.platforms.base import Outgoing, PermanentSendError, RetryAfter, TransientSendError
 from bot.platforms.slack_directory import SlackDirectory
@@ -110,6 +111,7 @@ class SlackPlatform:
         )
         self.tasks: set[asyncio.Task[Any]] = set()
         self.working = asyncio.Semaphore(WORK_AT_ONCE)
+        self.clicks = ClickBatcher(services, self.spawn, self.handle)
         self.directory = SlackDirectory(services, self.client)
         self.modals = SlackModals(services, self.client)
         self.bolt = build_bolt(self)

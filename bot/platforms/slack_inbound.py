@@ -158,7 +158,10 @@ class SlackListeners:
             message_ref=message_ref,
             context={"trigger_id": body["trigger_id"]},
         )
-        self.platform.spawn(self.platform.handle(event, refresh_home=home_user), "action")
+        if home_user is None:
+            self.platform.clicks.add(event)  # handled together with the clicks around it (`bot.batches`)
+        else:
+            self.platform.spawn(self.platform.handle(event, refresh_home=home_user), "action")
 
     async def open_form(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()

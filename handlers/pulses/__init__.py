@@ -9,7 +9,7 @@ See ``docs/pulses.md``. The public surface for other features:
 - `apply_retention` — the daily retention job's part (participation and raw comments).
 """
 
-from handlers.pulses import answering, commands, jobs, planning  # noqa: F401  (they register their routes)
+from handlers.pulses import answering, answering_many, commands, jobs, planning  # noqa: F401  (they register their routes)
 from handlers.pulses.audience import Audience
 from handlers.pulses.closing import after_close, close_round
 from handlers.pulses.demo import seed_demo

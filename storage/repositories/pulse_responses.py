@@ -9,7 +9,7 @@ by the caller, all of one length) in the buffer and are released in alphabetical
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -92,6 +92,30 @@ class PulseResponses:
             parameters={"b_round": round_id, "b_question": question_id, "b_value": value, "b_groups": groups},
             failure=f"no counters for round {round_id} question {question_id}",
         )
+
+    def _count_many(self, round_id: int, answers: Iterable[tuple[str, int, int | None]]) -> None:
+        """`_count` for many (question, value, group) answers: per question one statement that adds each
+        counter's share and rewrites the question's other counters, as one answer does."""
+        shares: dict[str, Counter[tuple[int, int]]] = defaultdict(Counter)
+        for question_id, value, group in answers:
+            for department in [WHOLE_AUDIENCE] if group is None else [WHOLE_AUDIENCE, group]:
+                shares[question_id][(department, value)] += 1
+        for question_id in sorted(shares):
+            share = case(
+                *[
+                    (and_(PulseTally.department_id == department, PulseTally.value == value), count)
+                    for (department, value), count in sorted(shares[question_id].items())
+                ],
+                else_=0,
+            )
+            at_commit(
+                self.session,
+                update(PulseTally)
+                .where(PulseTally.round_id == round_id, PulseTally.question_id == question_id)
+                .values(count=PulseTally.count + share)
+                .execution_options(synchronize_session=False),
+                failure=f"no counters for round {round_id} question {question_id}",
+            )
 
     async def _buffer(self, round_id: int, question_id: str, sealed: str) -> None:
         self.session.add(

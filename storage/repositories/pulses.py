@@ -1,7 +1,7 @@
 """Pulse questions, rounds, invitations and participation. All pulse SQL lives here and in
 `storage.repositories.pulse_responses` (the anonymous side: counters and open answers).
 
-Participation says who answered which question of an open round, never what; `record_answer` and
+Participation says who answered which question of an open round, never what; `record_answer(s)` and
 `record_comment` are the only places that touch both sides, in one transaction. The cards members were sent
 are outbox rows, found by `storage.repositories.pulse_cards`. See `storage.models.pulses`.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +27,19 @@ from storage.models.pulses import (
 )
 from storage.repositories.pulse_cards import PulseCards
 from storage.repositories.pulse_responses import Counts, PulseResponses
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_ignore_returning
 
-__all__ = ["Counts", "PulseRepository"]
+__all__ = ["Answer", "Counts", "PulseRepository"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One member's answer to a scale question, and the group it counts in besides the whole audience."""
+
+    member_id: int
+    question_id: str
+    value: int
+    group: int | None
 
 
 class PulseRepository(PulseResponses, PulseCards):
@@ -138,6 +149,16 @@ class PulseRepository(PulseResponses, PulseCards):
     async def invitation(self, round_id: int, member_id: int) -> PulseInvitation | None:
         return await self.session.get(PulseInvitation, (round_id, member_id))
 
+    async def invitations_of(self, round_id: int, member_ids: Iterable[int]) -> dict[int, PulseInvitation]:
+        """Several members' invitations to one round: member id -> invitation (the uninvited left out)."""
+        wanted = list(set(member_ids))
+        if not wanted:
+            return {}
+        statement = select(PulseInvitation).where(
+            PulseInvitation.round_id == round_id, PulseInvitation.member_id.in_(wanted)
+        )
+        return {invitation.member_id: invitation for invitation in await self.session.scalars(statement)}
+
     async def invitations(self, round_id: int) -> Sequence[PulseInvitation]:
         statement = (
             select(PulseInvitation)
@@ -161,6 +182,19 @@ class PulseRepository(PulseResponses, PulseCards):
             PulseParticipation.round_id == round_id, PulseParticipation.member_id == member_id
         )
         return set((await self.session.scalars(statement)).all())
+
+    async def answered_of(self, round_id: int, member_ids: Iterable[int]) -> dict[int, set[str]]:
+        """`answered` for several members of one round in one statement."""
+        wanted = list(set(member_ids))
+        found: dict[int, set[str]] = {member_id: set() for member_id in wanted}
+        if not wanted:
+            return found
+        statement = select(PulseParticipation.member_id, PulseParticipation.question_id).where(
+            PulseParticipation.round_id == round_id, PulseParticipation.member_id.in_(wanted)
+        )
+        for member_id, question_id in (await self.session.execute(statement)).all():
+            found[member_id].add(question_id)
+        return found
 
     async def answered_by_member(self, round_id: int) -> dict[int, set[str]]:
         statement = select(PulseParticipation.member_id, PulseParticipation.question_id).where(
@@ -210,6 +244,32 @@ class PulseRepository(PulseResponses, PulseCards):
             return False
         await self._count(round_id, question_id, value, group)
         return True
+
+    async def record_answers(self, round_id: int, answers: Sequence[Answer]) -> set[int]:
+        """`record_answer` for many members of one round at once (at most one answer each): the members
+        whose answer was counted; the others had answered that question before, and nothing of theirs changed.
+        """
+        rows = [
+            {"round_id": round_id, "member_id": answer.member_id, "question_id": answer.question_id}
+            for answer in answers
+        ]
+        inserted = await insert_ignore_returning(
+            self.session,
+            PulseParticipation.__table__,  # type: ignore[arg-type]
+            rows,
+            ["round_id", "member_id", "question_id"],
+            ["member_id", "question_id"],
+        )
+        counted = {(int(member_id), str(question_id)) for member_id, question_id in inserted}
+        self._count_many(
+            round_id,
+            [
+                (answer.question_id, answer.value, answer.group)
+                for answer in answers
+                if (answer.member_id, answer.question_id) in counted
+            ],
+        )
+        return {member_id for member_id, _ in counted}
 
     async def record_comment(self, round_id: int, member_id: int, question_id: str, sealed: str) -> bool:
         """Keep a sealed open answer (or sealed skip) until closing, with no member and no time; False when

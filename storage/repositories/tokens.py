@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,3 +55,13 @@ class TokenRepository:
         statement = select(ActionToken.action, ActionToken.payload).where(ActionToken.token == token)
         row = (await self.session.execute(statement)).first()
         return (row.action, dict(row.payload)) if row else None
+
+    async def resolve_many(self, tokens: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """`resolve` for several tokens in one statement; unknown tokens are left out."""
+        wanted = list(set(tokens))
+        if not wanted:
+            return {}
+        statement = select(ActionToken.token, ActionToken.action, ActionToken.payload).where(
+            ActionToken.token.in_(wanted)
+        )
+        return {row.token: (row.action, dict(row.payload)) for row in await self.session.execute(statement)}
