@@ -80,15 +80,15 @@ async def handle_clicks(services: Services, events: Sequence[ButtonClick]) -> li
     except Exception:
         log.exception("handling clicks together failed; they are handled one by one")
         return list(events)
-    duplicates = len(candidates) - len(fresh)
-    if taken or duplicates:
-        services.router.inbound.labels(platform, ButtonClick.__name__).inc(len(taken) + duplicates)
-    if duplicates:
-        services.router.duplicates.labels(platform).inc(duplicates)
+    handled = taken | {click.event.event_id for click in candidates if click.event.event_id not in fresh}
+    done = [event for event in events if event.event_id in handled]  # a copy of a taken click is done too
+    if done:
+        services.router.inbound.labels(platform, ButtonClick.__name__).inc(len(done))
+    if len(done) > len(taken):
+        services.router.duplicates.labels(platform).inc(len(done) - len(taken))
     if taken:
         services.outbox.wake()
         services.scheduler_changed()
-    handled = taken | {click.event.event_id for click in candidates if click.event.event_id not in fresh}
     return [event for event in events if event.event_id not in handled]
 
 
