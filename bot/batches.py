@@ -16,8 +16,9 @@ every click of it goes the usual way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -121,33 +122,45 @@ async def _candidates(services: Services, repos: Repos, events: Sequence[ButtonC
 class ClickBatcher:
     """Where a platform's acknowledged clicks wait for the next batch.
 
-    ``run`` starts a tracked task (the platform's, so shutdown waits for it); ``one_by_one`` is the usual
-    handling of an event, for what the batch leaves.
+    ``run`` starts a tracked task (the platform's, so shutdown waits for it) and returns it; ``one_by_one`` is
+    the usual handling of an event, for what a batch leaves. A person whose earlier click is still being
+    handled one by one has their next clicks handled one by one too, so their taps never overtake each other.
     """
 
     def __init__(
         self,
         services: Services,
-        run: Callable[[Coroutine[Any, Any, Any], str], Any],
+        run: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
         one_by_one: Callable[[ButtonClick], Coroutine[Any, Any, Any]],
     ) -> None:
         self.services = services
         self.run = run
         self.one_by_one = one_by_one
         self.waiting: list[ButtonClick] = []
-        self.draining = False
+        self.draining: asyncio.Task[Any] | None = None
+        self.behind: Counter[str] = Counter()  # person -> their clicks being handled one by one
 
     def add(self, event: ButtonClick) -> None:
         self.waiting.append(event)
-        if not self.draining:
-            self.draining = True
-            self.run(self._drain(), "clicks")
+        if self.draining is None or self.draining.done():
+            self.draining = self.run(self._drain(), "clicks")
 
     async def _drain(self) -> None:
-        try:
-            while self.waiting:
-                events, self.waiting = self.waiting[:BATCH_LIMIT], self.waiting[BATCH_LIMIT:]
-                for event in await handle_clicks(self.services, events):
-                    self.run(self.one_by_one(event), "action")
-        finally:
-            self.draining = False
+        while self.waiting:
+            events, self.waiting = self.waiting[:BATCH_LIMIT], self.waiting[BATCH_LIMIT:]
+            alone = [event for event in events if self.behind[event.actor.external_id]]
+            together = [event for event in events if not self.behind[event.actor.external_id]]
+            rest = {id(event) for event in [*alone, *await handle_clicks(self.services, together)]}
+            for event in events:
+                if id(event) in rest:
+                    self._alone(event)
+
+    def _alone(self, event: ButtonClick) -> None:
+        person = event.actor.external_id
+        self.behind[person] += 1
+        self.run(self.one_by_one(event), "action").add_done_callback(lambda _: self._done(person))
+
+    def _done(self, person: str) -> None:
+        self.behind[person] -= 1
+        if self.behind[person] <= 0:
+            del self.behind[person]

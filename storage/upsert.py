@@ -32,9 +32,11 @@ async def insert_ignore_returning(
     session: AsyncSession, table: Table, rows: list[dict[str, Any]], conflict: list[str], returning: list[str]
 ) -> list[tuple[Any, ...]]:
     """Insert ``rows`` unless their ``conflict`` columns already exist, in one statement; returns the
-    ``returning`` columns of the rows it inserted (both databases return only those)."""
+    ``returning`` columns of the rows it inserted (both databases return only those; SQLite from 3.35)."""
     if not rows:
         return []
+    if any(row.keys() != rows[0].keys() for row in rows):
+        raise ValueError("every row needs the same columns")  # a parameter list takes the first row's
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     # A parameter list: SQLAlchemy compiles the statement once (cached) and sends the rows as multi-row
     # VALUES pages ("insertmanyvalues"), in order; compiling a VALUES of many rows each time cost ~5 ms.

@@ -299,11 +299,14 @@ class SlackPlatform:
             self.connecting.cancel()
             await asyncio.gather(self.connecting, return_exceptions=True)
             self.connecting = None
-        if self.tasks:
-            _, pending = await asyncio.wait(set(self.tasks), timeout=STOP_TIMEOUT)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while running := {task for task in self.tasks if not task.done()}:  # work may start more work
+            _, pending = await asyncio.wait(running, timeout=max(0.0, deadline - time.monotonic()))
+            if pending and time.monotonic() >= deadline:
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                break
         if self.client.session is not None:
             await self.client.session.close()  # later calls (none expected) open a session each
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.batches import BatchClick
@@ -38,7 +38,7 @@ async def answer_many(ctx: JobContext, clicks: Sequence[BatchClick]) -> set[int]
             continue
         by_round[round_id].append((index, question_id, value))
     taken: set[int] = set()
-    for round_id, answers in by_round.items():
+    for round_id, answers in sorted(by_round.items()):  # in one order in every process: no deadlock
         pulse_round = await ctx.repo.pulses.get(round_id)
         if pulse_round is None or pulse_round.status != "open":
             continue
@@ -94,7 +94,7 @@ class _Messages:
         self.ctx, self.pulse_round, self.questions = ctx, pulse_round, questions
         self.built: dict[tuple[Any, ...], Message] = {}
 
-    def _once(self, key: tuple[Any, ...], build: Any) -> Message:
+    def _once(self, key: tuple[Any, ...], build: Callable[[], Message]) -> Message:
         if key not in self.built:
             self.built[key] = build()
         return self.built[key]

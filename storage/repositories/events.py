@@ -28,8 +28,9 @@ class EventRepository:
 
     async def first_times(self, platform: str, event_ids: Iterable[str], now: datetime) -> set[str]:
         """Record several events in one statement; the ids not handled before."""
-        rows = [
-            {"platform": platform, "event_id": event_id, "received_at": now} for event_id in set(event_ids)
+        rows = [  # in one order in every process: two batches never wait for each other's rows crosswise
+            {"platform": platform, "event_id": event_id, "received_at": now}
+            for event_id in sorted(set(event_ids))
         ]
         inserted = await insert_ignore_returning(
             self.session,

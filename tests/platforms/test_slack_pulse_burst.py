@@ -168,3 +168,22 @@ async def test_clicks_that_are_not_plain_answers_go_the_usual_way(workspace: Wor
     assert left == [unknown_token, stranger]
     async with workspace.services.database.transaction() as session:
         assert not await Repos(session).events.seen("slack", "action:1"), "nothing claimed for a left click"
+
+
+async def test_stopping_waits_for_every_acknowledged_click(workspace: Workspace) -> None:
+    """Clicks a batch leaves are handled one by one after it; stopping the bot right then still waits for them
+    (Slack was told they arrived and never sends them again)."""
+    await _round(workspace)
+    question = {question.id: question for question in standard_questions()}[ENPS_ID]
+    text = question.render("nl", workspace.services.settings.organisation)
+    slots = workspace.slack.working
+    for _ in range(WORK_AT_ONCE):
+        await slots.acquire()
+    for user in PEOPLE[:4]:
+        await workspace.click(card(workspace, user, text), "8", user=user)
+    await workspace.click(card(workspace, PEOPLE[0], text), "2", user=PEOPLE[0], trigger_id="second.tap")
+    for _ in range(WORK_AT_ONCE):
+        slots.release()
+    await workspace.slack.stop()
+    refusal = await workspace.delivery("in:slack:action:second.tap:1")
+    assert refusal is not None and refusal.message["key"] == "pulse.already_answered"
