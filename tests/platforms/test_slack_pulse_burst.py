@@ -25,6 +25,7 @@ from tests.platforms.conftest import Workspace, button, text_of
 
 PEOPLE = [f"U0000P{n:03d}" for n in range(12)]
 OUTSIDER = "U0000OUTS"
+SALES = 8  # the first eight work in Sales, a department large enough to be counted apart
 LIKERT_ID = next(question.id for question in standard_questions() if question.kind == "likert")
 
 
@@ -42,6 +43,12 @@ async def _round(workspace: Workspace) -> int:
     ids = await add_members(
         workspace.services.database, "slack", [(user, None) for user in [*PEOPLE, OUTSIDER]]
     )
+    async with workspace.services.database.transaction() as session:
+        sales = await Repos(session).members.department("Sales")
+        for member_id in ids[:SALES]:
+            member = await Repos(session).members.get(member_id)
+            assert member is not None
+            member.department_id = sales.id
     async with workspace.services.database.transaction() as session:
         pulse_round = await create_round(
             JobContext(workspace.services, session),
@@ -113,8 +120,12 @@ async def test_a_burst_of_answers_counts_each_once_and_answers_each_person(works
             message_ts="1.2",
         )
         assert (await workspace.post(forwarded)).status_code == 200  # someone who was not asked
-    whole = (await tallies(workspace, round_id))[(ENPS_ID, 0)]
+    counted = await tallies(workspace, round_id)
+    whole = counted[(ENPS_ID, 0)]
     assert {value: count for value, count in whole.items() if count} == dict(Counter(chosen.values()))
+    [sales] = [group for question, group in counted if question == ENPS_ID and group != 0]
+    in_sales = Counter(chosen[user] for user in PEOPLE[:SALES])
+    assert {value: count for value, count in counted[(ENPS_ID, sales)].items() if count} == dict(in_sales)
     for user in PEOPLE:
         answered = card(workspace, user, enps_text)
         assert t(workspace, "pulse.card.answered") in text_of(answered)
