@@ -3,7 +3,8 @@
 Bolt verifies every HTTP request's signature (and the 5-minute window) before a listener runs; Socket
 Mode requests arrive authenticated. ``process_before_response`` keeps Bolt from starting untracked tasks
 of its own: each listener acks at once and hands the slow work to `SlackPlatform.spawn`, whose tasks are
-awaited on shutdown. The one exception is a modal submission: it waits for its handler until
+awaited on shutdown (a click goes there through `bot.batches.ClickBatcher`, with the clicks that arrive
+with it, unless it came from the App Home, which is refreshed after it). The one exception is a modal submission: it waits for its handler until
 `MODAL_BUDGET` seconds after the request arrived, so that a refused field shows its error inside the modal
 (`bot.platforms.slack_modals`).
 
