@@ -267,8 +267,10 @@ async def last_delivery(database: AsyncEngine) -> int:
 
 
 async def sent_after(database: AsyncEngine, first: int, timeout: float = 300) -> dict[str, int]:
-    """Once the outbox has settled: the messages the answers caused (card edits, thanks) by status."""
-    deadline = time.perf_counter() + timeout
+    """Once the outbox has settled: the messages the answers caused (card edits, thanks) by status, and
+    (under ``seconds``) how long it took after the last step."""
+    started = time.perf_counter()
+    deadline = started + timeout
     while True:
         async with database.connect() as connection:
             counts = {
@@ -278,7 +280,7 @@ async def sent_after(database: AsyncEngine, first: int, timeout: float = 300) ->
                 )
             }
         if not counts.get("pending") or time.perf_counter() > deadline:
-            return counts
+            return {**counts, "seconds": round(time.perf_counter() - started)}
         await asyncio.sleep(0.2)
 
 
@@ -348,8 +350,12 @@ def main() -> None:
     bare = {r[2]: float(r[5].removesuffix("/s")) for r in rows if r[1] == "bare"}
     ratios = ", ".join(f"{rate}: {ours[rate] / bare[rate]:.2f}" for rate in ours if bare.get(rate))
     print(f"\nthroughput klantpet / bare per offered rate: {ratios}")
+    seconds = outbox.pop("seconds", 0)
     settled = ", ".join(f"{count} {status}" for status, count in sorted(outbox.items()))
-    print(f"messages the answers caused (card edits and thanks), once the outbox settled: {settled}")
+    print(
+        f"messages the answers caused (card edits and thanks), once the outbox settled "
+        f"{seconds} s after the last answer: {settled}"
+    )
     print("targets: ack p99 < 50 ms at 500/s; klantpet >= 0.5 x bare")
 
 
