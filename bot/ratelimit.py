@@ -1,8 +1,7 @@
 """Token buckets (GCRA) per key, reserving a send slot across several limits at once.
 
 A send to a Slack channel must respect both the channel's 1/s and the workspace's cap: the slot taken is the
-earliest time all its buckets allow. A send that waits for its own channel reserves nothing until the channel
-is ready (`RateLimiter.wait`), so the workspace's capacity is not held for it meanwhile.
+earliest time all its buckets allow, so no bucket's capacity is wasted waiting for another.
 
 A platform's app-wide cap ("50 requests a second") is a `per_second` limit, a sliding window: slots are
 reserved so that no second holds more than the cap (a broadcast starts with the whole second's worth at
@@ -89,7 +88,10 @@ class RateLimiter:
     def reserve(self, limits: list[Limit], now: float | None = None) -> float:
         """Reserve the earliest slot all ``limits`` allow; returns the delay in seconds until it."""
         now = time.monotonic() if now is None else now
-        slot = self._ready(limits, now)
+        slot = now
+        for limit in limits:
+            earliest = self._tat.get(limit.key, now) - (limit.burst - 1) / limit.rate
+            slot = max(slot, earliest, self._paused_until.get(limit.key, 0.0))
         while True:  # a window may push the slot past another window's full second, and back again
             moved = slot
             for limit in limits:
@@ -103,14 +105,6 @@ class RateLimiter:
             if limit.window is not None:
                 insort(self._slots[limit.key], slot)
         return max(0.0, slot - now)
-
-    def _ready(self, limits: list[Limit], now: float) -> float:
-        """The earliest time the buckets of ``limits`` (not their windows) allow a send, reserving nothing."""
-        slot = now
-        for limit in limits:
-            earliest = self._tat.get(limit.key, now) - (limit.burst - 1) / limit.rate
-            slot = max(slot, earliest, self._paused_until.get(limit.key, 0.0))
-        return slot
 
     def _window_slot(self, key: str, window: tuple[int, float], slot: float, now: float) -> float:
         """The earliest time from ``slot`` on that no window of ``seconds`` holds more than ``count`` slots."""
@@ -138,19 +132,7 @@ class RateLimiter:
         await self.leave(limits)
 
     async def wait(self, limits: list[Limit]) -> None:
-        """Wait for the slot reserved for the send.
-
-        A send whose own target is not ready yet (a Slack channel's one a second) first waits for it without
-        reserving anything: its slot in an app-wide bucket, taken that far ahead, would hold back every other
-        send behind it (a burst of answers, each a card edit and a next question to one DM, crawled at a
-        third of the workspace's pace). The slot is reserved once only the app-wide caps can hold it back."""
-        narrow = [limit for limit in limits if limit.window is None]
-        while True:
-            now = time.monotonic()
-            ahead = self._ready(narrow, now) - now
-            if ahead <= 0:
-                break
-            await asyncio.sleep(ahead)
+        """Wait for the slot reserved for the send."""
         delay = self.reserve(limits)
         if delay > 0:
             await asyncio.sleep(delay)
