@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.context import JobContext
+from bot.context import JobContext, reply_key
 from bot.events import ButtonClick
 from storage.models import Member
 from storage.repositories import Repos
@@ -50,7 +50,7 @@ class BatchClick:
     @property
     def reply_key(self) -> str:
         """The outbox key of the first answer to the click (the one `Context.reply` or `update` would give)."""
-        return f"in:{self.event.platform}:{self.event.event_id}:1"
+        return reply_key(self.event, 1)
 
 
 async def handle_clicks(services: Services, events: Sequence[ButtonClick]) -> list[ButtonClick]:

@@ -151,7 +151,7 @@ class Context(JobContext):
 
     def _reply_key(self) -> str:
         self._sequence += 1
-        return f"in:{self.event.platform}:{self.event.event_id}:{self._sequence}"
+        return reply_key(self.event, self._sequence)
 
     async def reply(
         self, message: Message | str, *, ephemeral: bool = False, in_thread: str | None = None
@@ -191,6 +191,11 @@ class Context(JobContext):
             member_id=self.member.id,
             edit_ref=message_ref,
         )
+
+
+def reply_key(event: Inbound, sequence: int) -> str:
+    """The outbox key of the ``sequence``-th answer to an inbound event (1 for the first)."""
+    return f"in:{event.platform}:{event.event_id}:{sequence}"
 
 
 def _message(message: Message | str) -> Message:
